@@ -79,6 +79,11 @@ export interface DesiredDatapath {
   readonly services: readonly ServiceFrontend[];
   readonly rules: readonly RuleInfo[];
   readonly identities: readonly IdentityInfo[];
+  /**
+   * TCP ports of this node's host-network pods that only loopback may reach: the host guard at LOCAL_IN
+   * drops them unless the input device is lo. Optional so hand-built states in tests need not list it.
+   */
+  readonly hostGuardPorts?: readonly number[];
   /** Objects the compiler rejected (bad annotation...): reported, and those pods fail closed. */
   readonly problems: readonly PolicyProblem[];
 }
