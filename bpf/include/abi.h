@@ -8,7 +8,9 @@
  * - only fixed-width fields (__u8/__u16/__u32/__u64, __s32, arrays of them); no pointers, no bitfields;
  * - every struct is followed by _Static_assert on its size;
  * - enums have explicit values; reasons and metric-facing codes are append-only, never renumbered;
- * - constants are `#define MOAT_NAME <integer>`.
+ * - constants are `#define MOAT_NAME <integer>`;
+ * - a field in network byte order is named `*_be` or says "network byte order" in its comment
+ *   (the TS mirror then encodes it big-endian, so user space handles plain port numbers).
  *
  * Addresses are 16 bytes everywhere: IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), so one
  * map serves both families and an IPv4 /n prefix is an LPM prefix of 96 + n bits.
@@ -153,8 +155,9 @@ struct moat_ct_value {
 	__u64 last_seen_ns;
 	__u32 rule_id;
 	__u8 tcp_flags;
-	__u8 audit; /* the flow passed only because of audit mode */
-	__u16 pad;
+	__u8 audit;   /* the flow passed only because of audit mode */
+	__u8 revoked; /* policy now denies the flow: no reply passes, and no reply re-judgement revives it */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct moat_ct_value) == 16, "moat_ct_value size");
 
