@@ -1,5 +1,6 @@
 // Agent and CLI configuration: one YAML file plus flags, validated once, typed and frozen.
 import { z } from 'zod';
+import { healthSchema, metricsSchema, stateDirSchema } from './observe/endpoint-config.js';
 
 const mapSizes = z.strictObject({
   endpoints: z.number().int().min(16).default(4096),
@@ -20,6 +21,28 @@ const waypointSelector = z.strictObject({
   values: z.array(z.string()).default([]),
 });
 
+const agent = z.strictObject({
+  /** Where the cluster state comes from. */
+  source: z.enum(['kubernetes', 'file', 'docker']).default('kubernetes'),
+  /** kubeconfig for running outside the cluster; unset = in-cluster service account (or $KUBECONFIG). */
+  kubeconfig: z.string().min(1).optional(),
+  /** file source: the directory of Kubernetes YAML to enforce. */
+  dir: z.string().min(1).optional(),
+  dockerSocket: z.string().startsWith('/').default('/var/run/docker.sock'),
+  /** Triggers arriving within this window share one reconcile pass. */
+  debounceMs: z.number().int().min(0).max(10_000).default(10),
+  /** Full pass (re-read the pinned maps, repair drift) and Kubernetes relist period. */
+  resyncSeconds: z.number().int().min(1).default(300),
+  retryInitialMs: z.number().int().min(1).default(100),
+  retryMaxMs: z.number().int().min(1).default(30_000),
+  /** Where pod network namespaces are mounted (CRI, Docker): searched for pods that have no host veth. */
+  netnsDirs: z.array(z.string().startsWith('/')).default(['/var/run/netns', '/var/run/docker/netns']),
+  /** Create a Kubernetes Event for each rejected object (needs RBAC create on events). */
+  kubernetesEvents: z.boolean().default(true),
+});
+
+export type AgentConfig = z.infer<typeof agent>;
+
 export const configSchema = z.strictObject({
   /** Where programs, maps and links are pinned. */
   bpffsRoot: z.string().startsWith('/').default('/sys/fs/bpf/moat'),
@@ -33,10 +56,15 @@ export const configSchema = z.strictObject({
     tcpClosingTimeoutSeconds: z.number().int().positive().default(10),
     otherTimeoutSeconds: z.number().int().positive().default(60),
   }).default({ tcpTimeoutSeconds: 21600, tcpClosingTimeoutSeconds: 10, otherTimeoutSeconds: 60 }),
+  agent: agent.default(agent.parse({})),
   events: z.strictObject({
     allowSample: z.number().int().min(0).default(0),
     perSecond: z.number().int().min(0).default(1000),
   }).default({ allowSample: 0, perSecond: 1000 }),
+  /** Files other commands read (names.json for `moat flows` and `moat advise`). */
+  stateDir: stateDirSchema,
+  health: healthSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

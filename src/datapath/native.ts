@@ -501,8 +501,13 @@ export class BpfObject {
     return this.#require('programs').programNames().map((name) => this.program(name));
   }
 
+  /** Map names as the object declares them; available before load (to plan pins and sizes). */
+  mapNames(): string[] {
+    return this.#require('mapNames').mapNames();
+  }
+
   maps(): BpfMap[] {
-    return this.#require('maps').mapNames().map((name) => this.map(name));
+    return this.mapNames().map((name) => this.map(name));
   }
 
   close(): void {
