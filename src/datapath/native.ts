@@ -174,45 +174,17 @@ function checkLength(subject: string, what: string, buffer: Buffer, expected: nu
 export interface MapEntryBuffers { key: Buffer; value: Buffer }
 export interface PerCpuEntry { key: Buffer; values: Buffer[] }
 
-export class BpfMap {
-  readonly id: number;
-  readonly name: string;
-  readonly type: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
+/**
+ * A kernel object this process holds by descriptor (map, program, link): one owner of the fd, pinning, and an
+ * idempotent close. `label` names the object in every error.
+ */
+abstract class BpfDescriptor {
   readonly #label: string;
   #fd: number;
 
-  /** Takes ownership of fd. name: the full name where known (the kernel keeps only 15 characters). */
-  private constructor(fd: number, name?: string, label?: string) {
-    const info = call(label ?? `map fd ${fd}`, () => addon().mapInfo(fd));
+  protected constructor(fd: number, label: string) {
     this.#fd = fd;
-    this.id = info.id;
-    this.name = name ?? info.name;
-    this.type = info.type;
-    this.keySize = info.keySize;
-    this.valueSize = info.valueSize;
-    this.maxEntries = info.maxEntries;
-    this.flags = info.flags;
-    this.#label = label ?? `map '${this.name}'`;
-  }
-
-  /** @internal Wraps a descriptor this module obtained; the map owns it from now on. */
-  static adopt(fd: number, name?: string, label?: string): BpfMap {
-    try {
-      return new BpfMap(fd, name, label);
-    } catch (error) {
-      addon().closeFd(fd);
-      throw error;
-    }
-  }
-
-  /** Opens a pinned map (bpffs path). */
-  static fromPin(pinPath: string): BpfMap {
-    const fd = call(`map pin ${pinPath}`, () => addon().objGet(pinPath));
-    return BpfMap.adopt(fd, undefined, `map pinned at ${pinPath}`);
+    this.#label = label;
   }
 
   get fd(): number {
@@ -222,6 +194,66 @@ export class BpfMap {
 
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  get label(): string {
+    return this.#label;
+  }
+
+  /** Pins the object on bpffs so that it outlives this process. */
+  pin(pinPath: string): void {
+    call(`${this.#label} pin ${pinPath}`, () => addon().objPin(this.fd, pinPath));
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    addon().closeFd(fd);
+  }
+}
+
+/** Wraps a descriptor this module obtained; on failure the descriptor is closed, not leaked. */
+function adoptFd<T>(fd: number, wrap: () => T): T {
+  try {
+    return wrap();
+  } catch (error) {
+    addon().closeFd(fd);
+    throw error;
+  }
+}
+
+export class BpfMap extends BpfDescriptor {
+  readonly id: number;
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+
+  /** Takes ownership of fd. name: the full name where known (the kernel keeps only 15 characters). */
+  private constructor(fd: number, name?: string, label?: string) {
+    const info = call(label ?? `map fd ${fd}`, () => addon().mapInfo(fd));
+    super(fd, label ?? `map '${name ?? info.name}'`);
+    this.id = info.id;
+    this.name = name ?? info.name;
+    this.type = info.type;
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.flags = info.flags;
+  }
+
+  /** @internal Wraps a descriptor this module obtained; the map owns it from now on. */
+  static adopt(fd: number, name?: string, label?: string): BpfMap {
+    return adoptFd(fd, () => new BpfMap(fd, name, label));
+  }
+
+  /** Opens a pinned map (bpffs path). */
+  static fromPin(pinPath: string): BpfMap {
+    const fd = call(`map pin ${pinPath}`, () => addon().objGet(pinPath));
+    return BpfMap.adopt(fd, undefined, `map pinned at ${pinPath}`);
   }
 
   get isPerCpu(): boolean {
@@ -235,41 +267,41 @@ export class BpfMap {
 
   lookup(key: Buffer): Buffer | null {
     this.#requireShared('lookup');
-    checkLength(this.#label, 'key', key, this.keySize);
-    return call(this.#label, () => addon().mapLookup(this.fd, key, this.valueSize));
+    checkLength(this.label, 'key', key, this.keySize);
+    return call(this.label, () => addon().mapLookup(this.fd, key, this.valueSize));
   }
 
   /** One Buffer per possible CPU, or null when the key is absent. */
   lookupPerCpu(key: Buffer): Buffer[] | null {
     this.#requirePerCpu('lookupPerCpu');
-    checkLength(this.#label, 'key', key, this.keySize);
-    const raw = call(this.#label, () => addon().mapLookup(this.fd, key, this.perCpuStride * possibleCpus()));
+    checkLength(this.label, 'key', key, this.keySize);
+    const raw = call(this.label, () => addon().mapLookup(this.fd, key, this.perCpuStride * possibleCpus()));
     return raw && this.#splitPerCpu(raw);
   }
 
   update(key: Buffer, value: Buffer, flags: number = UpdateFlags.ANY): void {
     this.#requireShared('update');
-    checkLength(this.#label, 'key', key, this.keySize);
-    checkLength(this.#label, 'value', value, this.valueSize);
-    call(this.#label, () => addon().mapUpdate(this.fd, key, value, flags));
+    checkLength(this.label, 'key', key, this.keySize);
+    checkLength(this.label, 'value', value, this.valueSize);
+    call(this.label, () => addon().mapUpdate(this.fd, key, value, flags));
   }
 
   /** Writes one value per possible CPU. */
   updatePerCpu(key: Buffer, values: readonly Buffer[], flags: number = UpdateFlags.ANY): void {
     this.#requirePerCpu('updatePerCpu');
-    checkLength(this.#label, 'key', key, this.keySize);
-    call(this.#label, () => addon().mapUpdate(this.fd, key, this.#joinPerCpu(values), flags));
+    checkLength(this.label, 'key', key, this.keySize);
+    call(this.label, () => addon().mapUpdate(this.fd, key, this.#joinPerCpu(values), flags));
   }
 
   /** True when the key existed. */
   delete(key: Buffer): boolean {
-    checkLength(this.#label, 'key', key, this.keySize);
-    return call(this.#label, () => addon().mapDelete(this.fd, key));
+    checkLength(this.label, 'key', key, this.keySize);
+    return call(this.label, () => addon().mapDelete(this.fd, key));
   }
 
   keys(): Buffer[] {
     // get_next_key restarts after a concurrent delete; twice the capacity bounds the walk without cutting a full map.
-    return call(this.#label, () => addon().mapKeys(this.fd, this.keySize, this.maxEntries * 2 + 1));
+    return call(this.label, () => addon().mapKeys(this.fd, this.keySize, this.maxEntries * 2 + 1));
   }
 
   /** Every entry, in one pass of batch lookups where the map type has them, else key by key. */
@@ -286,39 +318,28 @@ export class BpfMap {
   batchUpdate(keys: readonly Buffer[], values: readonly Buffer[], flags: number = UpdateFlags.ANY): void {
     this.#requireShared('batchUpdate');
     if (keys.length !== values.length) {
-      throw new TypeError(`${this.#label}: batchUpdate got ${keys.length} keys but ${values.length} values`);
+      throw new TypeError(`${this.label}: batchUpdate got ${keys.length} keys but ${values.length} values`);
     }
-    keys.forEach((key) => checkLength(this.#label, 'key', key, this.keySize));
-    values.forEach((value) => checkLength(this.#label, 'value', value, this.valueSize));
-    const done = call(this.#label, () => addon().mapUpdateBatch(this.fd, Buffer.concat(keys), Buffer.concat(values), keys.length, flags));
+    keys.forEach((key) => checkLength(this.label, 'key', key, this.keySize));
+    values.forEach((value) => checkLength(this.label, 'value', value, this.valueSize));
+    const done = call(this.label, () => addon().mapUpdateBatch(this.fd, Buffer.concat(keys), Buffer.concat(values), keys.length, flags));
     if (!done) keys.forEach((key, index) => this.update(key, values[index] as Buffer, flags));
   }
 
   /** Deletes the keys that exist; returns how many did. */
   batchDelete(keys: readonly Buffer[]): number {
-    keys.forEach((key) => checkLength(this.#label, 'key', key, this.keySize));
-    const deleted = call(this.#label, () => addon().mapDeleteBatch(this.fd, Buffer.concat(keys), keys.length, this.keySize));
+    keys.forEach((key) => checkLength(this.label, 'key', key, this.keySize));
+    const deleted = call(this.label, () => addon().mapDeleteBatch(this.fd, Buffer.concat(keys), keys.length, this.keySize));
     if (deleted !== null) return deleted;
     return keys.filter((key) => this.delete(key)).length;
   }
 
-  pin(pinPath: string): void {
-    call(`${this.#label} pin ${pinPath}`, () => addon().objPin(this.fd, pinPath));
-  }
-
-  close(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    addon().closeFd(fd);
-  }
-
   #lookupAll(valueBytes: number): Array<[Buffer, Buffer]> {
-    const batch = call(this.#label, () => addon().mapLookupBatch(this.fd, this.keySize, valueBytes, BATCH_CHUNK));
+    const batch = call(this.label, () => addon().mapLookupBatch(this.fd, this.keySize, valueBytes, BATCH_CHUNK));
     if (batch === null) {
       const entries: Array<[Buffer, Buffer]> = [];
       for (const key of this.keys()) {
-        const value = call(this.#label, () => addon().mapLookup(this.fd, key, valueBytes));
+        const value = call(this.label, () => addon().mapLookup(this.fd, key, valueBytes));
         if (value) entries.push([key, value]);
       }
       return entries;
@@ -343,21 +364,21 @@ export class BpfMap {
 
   #joinPerCpu(values: readonly Buffer[]): Buffer {
     const cpus = possibleCpus();
-    if (values.length !== cpus) throw new TypeError(`${this.#label}: ${values.length} per-CPU values given, ${cpus} CPUs possible`);
+    if (values.length !== cpus) throw new TypeError(`${this.label}: ${values.length} per-CPU values given, ${cpus} CPUs possible`);
     const joined = Buffer.alloc(this.perCpuStride * cpus);
     values.forEach((value, cpu) => {
-      checkLength(this.#label, `value for CPU ${cpu}`, value, this.valueSize);
+      checkLength(this.label, `value for CPU ${cpu}`, value, this.valueSize);
       value.copy(joined, cpu * this.perCpuStride);
     });
     return joined;
   }
 
   #requireShared(op: string): void {
-    if (this.isPerCpu) throw new TypeError(`${this.#label} is a per-CPU map: use ${op}PerCpu`);
+    if (this.isPerCpu) throw new TypeError(`${this.label} is a per-CPU map: use ${op}PerCpu`);
   }
 
   #requirePerCpu(op: string): void {
-    if (!this.isPerCpu) throw new TypeError(`${this.#label} is not a per-CPU map: ${op} does not apply`);
+    if (!this.isPerCpu) throw new TypeError(`${this.label} is not a per-CPU map: ${op} does not apply`);
   }
 }
 
@@ -387,31 +408,23 @@ export interface TestRunResult {
   durationNs: number;
 }
 
-export class BpfProgram {
+export class BpfProgram extends BpfDescriptor {
   readonly id: number;
   readonly name: string;
   readonly type: number;
-  readonly #label: string;
-  #fd: number;
 
   /** Takes ownership of fd. name: the full name where known (the kernel keeps only 15 characters). */
   private constructor(fd: number, name?: string, label?: string) {
     const info = call(label ?? `program fd ${fd}`, () => addon().progInfo(fd));
-    this.#fd = fd;
+    super(fd, label ?? `program '${name ?? info.name}'`);
     this.id = info.id;
     this.name = name ?? info.name;
     this.type = info.type;
-    this.#label = label ?? `program '${this.name}'`;
   }
 
   /** @internal Wraps a descriptor this module obtained; the program owns it from now on. */
   static adopt(fd: number, name?: string, label?: string): BpfProgram {
-    try {
-      return new BpfProgram(fd, name, label);
-    } catch (error) {
-      addon().closeFd(fd);
-      throw error;
-    }
+    return adoptFd(fd, () => new BpfProgram(fd, name, label));
   }
 
   static fromPin(pinPath: string): BpfProgram {
@@ -419,28 +432,8 @@ export class BpfProgram {
     return BpfProgram.adopt(fd, undefined, `program pinned at ${pinPath}`);
   }
 
-  get fd(): number {
-    if (this.#fd < 0) throw closedError(this.#label, 'fd');
-    return this.#fd;
-  }
-
-  get label(): string {
-    return this.#label;
-  }
-
   testRun(options: TestRunOptions): TestRunResult {
-    return call(this.#label, () => addon().progTestRun(this.fd, options));
-  }
-
-  pin(pinPath: string): void {
-    call(`${this.#label} pin ${pinPath}`, () => addon().objPin(this.fd, pinPath));
-  }
-
-  close(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    addon().closeFd(fd);
+    return call(this.label, () => addon().progTestRun(this.fd, options));
   }
 }
 
@@ -559,13 +552,9 @@ export interface LinkInfo {
 
 const LINK_KINDS: ReadonlyMap<number, LinkKind> = new Map([[LinkType.TCX, 'tcx'], [LinkType.XDP, 'xdp'], [LinkType.NETFILTER, 'netfilter']]);
 
-export class BpfLink {
-  readonly #label: string;
-  #fd: number;
-
+export class BpfLink extends BpfDescriptor {
   private constructor(fd: number, label: string) {
-    this.#fd = fd;
-    this.#label = label;
+    super(fd, label);
   }
 
   /** A TCX link (kernel >= 6.6), appended to the device's chain for that direction. */
@@ -592,41 +581,24 @@ export class BpfLink {
     return new BpfLink(call(label, () => addon().objGet(pinPath)), label);
   }
 
-  get fd(): number {
-    if (this.#fd < 0) throw closedError(this.#label, 'fd');
-    return this.#fd;
-  }
-
   info(): LinkInfo {
-    const raw = call(this.#label, () => addon().linkInfo(this.fd));
+    const raw = call(this.label, () => addon().linkInfo(this.fd));
     const info: LinkInfo = { ...raw, kind: LINK_KINDS.get(raw.type) ?? 'other' };
     if (raw.attachType === AttachType.TCX_INGRESS) info.direction = 'ingress';
     if (raw.attachType === AttachType.TCX_EGRESS) info.direction = 'egress';
     return info;
   }
 
-  /** Pins the link so that it outlives this process (unlink the pin to detach it). */
-  pin(pinPath: string): void {
-    call(`${this.#label} pin ${pinPath}`, () => addon().objPin(this.fd, pinPath));
-  }
-
   /** Replaces the link's program atomically: the hook is never empty in between (upgrades, restarts). */
   update(program: BpfProgram): void {
-    call(`${this.#label} update to ${program.label}`, () => addon().linkUpdate(this.fd, program.fd));
+    call(`${this.label} update to ${program.label}`, () => addon().linkUpdate(this.fd, program.fd));
   }
 
   /** Detaches now, even while pins or other descriptors keep the link object alive. */
   detach(): void {
-    call(this.#label, () => addon().linkDetach(this.fd));
+    call(this.label, () => addon().linkDetach(this.fd));
   }
 
-  /** Closes the descriptor: an unpinned link detaches with its last descriptor. */
-  close(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    addon().closeFd(fd);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
